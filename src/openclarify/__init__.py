@@ -1,0 +1,5 @@
+"""openclarify: SageMaker Clarify processing jobs, run anywhere."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

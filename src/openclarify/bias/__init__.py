@@ -1,0 +1,3 @@
+"""bias."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""explain."""
+
+from __future__ import annotations
