@@ -81,13 +81,20 @@ class ConfigError(ClientError):
 class UnsupportedConfigError(ConfigError):
     """A Clarify feature that openclarify rejects up front."""
 
-    def __init__(self, key: str, value: Any, feature: str, supported: str) -> None:
+    def __init__(
+        self,
+        key: str,
+        value: Any,
+        feature: str,
+        supported: str,
+        hint: str = "Remove the key or run this analysis with SageMaker Clarify.",
+    ) -> None:
         self.feature = feature
         super().__init__(
             key,
             value,
             f"{feature} is not supported by openclarify; supported: {supported}",
-            "Remove the key or run this analysis with SageMaker Clarify.",
+            hint,
         )
 
 
