@@ -161,11 +161,9 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 def _install_signal_handlers() -> dict[int, object]:
     previous: dict[int, object] = {}
     for signum in (signal.SIGTERM, signal.SIGINT):
-        try:
+        # Outside the main thread (a test calling run_job) no handler is set.
+        with contextlib.suppress(ValueError):
             previous[signum] = signal.signal(signum, _on_signal)
-        except ValueError:
-            # Not the main thread (a test calling run_job): no handler.
-            pass
     return previous
 
 

@@ -9,6 +9,7 @@ that ``entrypoint.py`` publishes.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from openclarify import __version__
 from openclarify.config import AnalysisConfig, load_config
 from openclarify.config.model import PredictorConfig
 from openclarify.entrypoint import PhaseTimer
@@ -434,6 +436,9 @@ class _Leader:
     ) -> None:
         from openclarify.report import (
             RunRecord,
+            config_digest,
+            fingerprint_files,
+            library_versions,
             write_analysis_json,
             write_baseline,
             write_local_shap,
@@ -448,13 +453,15 @@ class _Leader:
                 parts = _part_count(len(local), len(self.hosts.hosts))
                 write_local_shap(staging, local, parts=parts)
 
-        record = RunRecord.collect(
-            config_path=config_path,
-            dataset_files=data.sources,
+        record = RunRecord(
+            openclarify_version=__version__,
+            config_digest=config_digest(json.loads(config_path.read_text("utf-8"))),
+            dataset_fingerprint=fingerprint_files(data.sources),
             rows=len(frame),
-            hosts=len(self.hosts.hosts),
+            hosts=self.hosts.hosts,
             seeds=_seeds(self.config),
-            started_at=started_at,
+            library_versions=library_versions(),
+            start_time=started_at.isoformat(),
             durations=dict(self.timer.durations),
         )
         write_run_record(staging / "run_record.json", record)
@@ -653,14 +660,17 @@ def _resolve_bias_columns(config: AnalysisConfig, frame: pd.DataFrame) -> _BiasC
 
 
 def _check_label_values(series: pd.Series, values: Sequence[Any]) -> None:
-    # A numeric single value is a threshold; only categorical lists can miss.
-    if len(values) == 1 and pd.api.types.is_numeric_dtype(series):
-        if isinstance(values[0], (int, float)) and not isinstance(values[0], bool):
-            if (
-                series.dtype.kind == "f"
-                or series.nunique() / max(len(series), 1) >= 0.05
-            ):
-                return
+    # One number against a continuous column is a threshold, which cannot miss.
+    threshold = (
+        len(values) == 1
+        and isinstance(values[0], int | float)
+        and not isinstance(values[0], bool)
+    )
+    continuous = pd.api.types.is_numeric_dtype(series) and (
+        series.dtype.kind == "f" or series.nunique() / max(len(series), 1) >= 0.05
+    )
+    if threshold and continuous:
+        return
     present = {str(value) for value in pd.unique(series.dropna())}
     wanted = {str(value) for value in values}
     numeric_present = {_as_number(value) for value in present}
@@ -704,7 +714,8 @@ def _feature_name(ref: str | int, features: Sequence[str], key: str) -> str:
     raise ConfigError(
         key,
         ref,
-        f"a feature name or 0-based feature index is accepted; features: {list(features)}",
+        "a feature name or 0-based feature index is accepted; "
+        f"features: {list(features)}",
         "Name a column that is sent to the model.",
     )
 
@@ -735,7 +746,7 @@ def _part_count(n_rows: int, n_hosts: int) -> int | None:
     return max(1, min(n_hosts * 4, math.ceil(n_rows / 1000)))
 
 
-def _seeds(config: AnalysisConfig) -> dict[str, int]:
+def _seeds(config: AnalysisConfig) -> dict[str, int | None]:
     shap = config.methods.shap
     if shap is None:
         return {}

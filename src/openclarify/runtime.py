@@ -197,7 +197,7 @@ def read_host_info(resource_config: Path) -> HostInfo:
             "a non-empty list of host names is accepted",
             "Fix the resource config the platform mounted.",
         )
-    if current not in hosts:
+    if not isinstance(current, str) or current not in hosts:
         raise ConfigError(
             f"{resource_config.name}:current_host",
             current,
