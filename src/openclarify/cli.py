@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -72,9 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "run":
         if args.mode == "serve":
+            # SageMaker's serving convention: `<image> serve`, model in
+            # /opt/ml/model, port from SAGEMAKER_BIND_TO_PORT.
             from openclarify.serving.sidecar import serve
 
-            return serve("/opt/ml/model", host="0.0.0.0", port=8080, workers=0)
+            port = int(os.environ.get("SAGEMAKER_BIND_TO_PORT") or 8080)
+            return serve("/opt/ml/model", host="0.0.0.0", port=port, workers=_cores())
         from openclarify.entrypoint import run_job
 
         return run_job(args.ml_root)
@@ -86,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.model,
             host=args.host,
             port=args.port,
-            workers=args.workers,
+            workers=args.workers or _cores(),
             allow_pickle=args.allow_pickle,
         )
 
@@ -118,6 +122,15 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--allow-pickle",
         action="store_true",
         help="accept pickled models (unpickling runs code: trusted files only)",
+    )
+
+
+def _cores() -> int:
+    return max(
+        1,
+        len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else (os.cpu_count() or 1),
     )
 
 

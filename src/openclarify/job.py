@@ -209,7 +209,6 @@ class _Leader:
 
     def _predict_labels(self, data: Any) -> tuple[pd.DataFrame, str]:
         from openclarify.cluster import block_ranges, run_blocks
-        from openclarify.serving.client import to_predicted_labels
 
         config = self.config
         assert config.predictor is not None
@@ -226,13 +225,9 @@ class _Leader:
             rows=[len(block) for block in blocks],
             predictor=config.predictor,
             feature_names=tuple(data.features),
-        )
-        responses = np.concatenate(parts, axis=0)
-        labels = to_predicted_labels(
-            responses,
-            config.predictor,
             probability_threshold=config.probability_threshold,
         )
+        labels = np.concatenate(parts, axis=0)
         column = _unused_name("predicted_label", data.frame.columns)
         frame = data.frame.assign(**{column: labels})
         logger.info(
@@ -497,10 +492,15 @@ _CLIENTS: dict[tuple[Any, ...], Any] = {}
 
 
 def predict_block(
-    block: pd.DataFrame, *, predictor: PredictorConfig, feature_names: tuple[str, ...]
+    block: pd.DataFrame,
+    *,
+    predictor: PredictorConfig,
+    feature_names: tuple[str, ...],
+    probability_threshold: float,
 ) -> np.ndarray:
-    """Score one block of rows through this host's model endpoint."""
-    return _host_client(predictor, feature_names).predict(block)
+    """Predict the labels of one block of rows through this host's endpoint."""
+    client = _host_client(predictor, feature_names)
+    return client.predict_labels(block, probability_threshold=probability_threshold)
 
 
 def shap_block(
