@@ -15,8 +15,6 @@ import logging
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
-from sklearn.neighbors import KNeighborsClassifier
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +58,10 @@ def knn_majority_vote(
     # One extra neighbour shows whether the k-th distance is tied.
     n_train = train.shape[0]
     n_ask = min(k + 1, n_train)
+    # Imported here: scipy.spatial and scikit-learn take seconds to import,
+    # and only the Flip Test needs them.
+    from scipy.spatial import cKDTree
+
     tree = cKDTree(train, balanced_tree=False)
     distances, indices = tree.query(query, k=n_ask, workers=-1)
     distances = distances.reshape(query.shape[0], n_ask)
@@ -84,6 +86,8 @@ def _sklearn_vote(
     *,
     k: int,
 ) -> npt.NDArray[np.bool_]:
+    from sklearn.neighbors import KNeighborsClassifier
+
     knn = KNeighborsClassifier(n_neighbors=k, weights="uniform", p=2)
     knn.fit(train, train_labels)
     return np.asarray(knn.predict(query), dtype=bool)
