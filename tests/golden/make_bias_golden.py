@@ -1,6 +1,7 @@
 """Regenerate the smclarify 0.5 golden values in ``tests/golden/bias/``.
 
-Run with any Python 3.11: ``python tests/golden/make_bias_golden.py``.
+Run with the project's environment: ``.venv/bin/python
+tests/golden/make_bias_golden.py``.
 
 smclarify 0.5 needs pandas older than 3, so the script first creates (if
 absent) the virtual environment ``.golden-venv`` at the repository root with a
@@ -12,17 +13,28 @@ Clarify container does (one call per facet and stage) and writes
 Cases with small synthetic data store the data inline. The Adult cases store
 how to rebuild the table from the bundled ``adult.data.gz`` plus a checksum,
 and the predictions of a small XGBoost model trained here.
+
+The ``adult_model`` case checks a whole bias job through the model sidecar.
+Before switching environments, the script scores the Adult training rows
+with the walk-through model kept in ``tests/golden/models/`` (trained once
+with the project's XGBoost when the file is absent; delete it to retrain) and
+passes the predicted labels, score > ``probability_threshold``, to the
+golden environment in a temporary file.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import logging
 import math
 import os
+import shutil
 import subprocess
 import sys
+import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +43,9 @@ VENV = REPO / ".golden-venv"
 VENV_PYTHON = VENV / "bin" / "python"
 OUT_DIR = Path(__file__).resolve().parent / "bias"
 ADULT = REPO / "src" / "openclarify" / "demo" / "data" / "adult.data.gz"
+MODEL_ROUNDS = 60
+MODEL_ARTIFACT = Path(__file__).resolve().parent / "models" / "adult-60.tar.gz"
+MODEL_THRESHOLD = 0.8
 PINNED = (
     "numpy==1.26.4",
     "pandas==2.0.3",
@@ -61,12 +76,22 @@ ADULT_COLUMNS = (
 def main() -> None:
     """Create the golden environment if needed, then write every case."""
     if Path(sys.prefix).resolve() != VENV.resolve():
+        model_inputs = _model_inputs()
         _ensure_venv()
-        subprocess.run([str(VENV_PYTHON), __file__], check=True)
+        with tempfile.TemporaryDirectory() as folder:
+            handover = Path(folder) / "adult_model.json"
+            handover.write_text(json.dumps(model_inputs))
+            subprocess.run([str(VENV_PYTHON), __file__, str(handover)], check=True)
         return
     logging.basicConfig(level=logging.CRITICAL)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    for name, case in _cases().items():
+    cases = _cases()
+    if len(sys.argv) > 1:
+        model_inputs = json.loads(Path(sys.argv[1]).read_text())
+        cases["adult_model"] = _model_case(model_inputs)
+    else:
+        print("adult_model skipped: run the script with .venv/bin/python")
+    for name, case in cases.items():
         case["expected"] = _run_smclarify(case["inputs"])
         path = OUT_DIR / f"{name}.json"
         path.write_text(json.dumps(case, indent=1, sort_keys=True) + "\n")
@@ -81,6 +106,72 @@ def _ensure_venv() -> None:
     subprocess.run([*pip, *PINNED], check=True)
     # smclarify's own requirements (boto3, s3fs, ...) serve its S3 helpers only.
     subprocess.run([*pip, "--no-deps", "smclarify==0.5"], check=True)
+
+
+# ---------------------------------------------------------------------------
+# The walk-through model (project environment)
+
+
+def _model_inputs() -> dict[str, Any]:
+    """Score the Adult training rows with the golden model, in this venv."""
+    try:
+        import numpy as np
+        import xgboost
+
+        from openclarify.demo import model_artifact
+        from openclarify.demo.adult import FEATURES, load_adult_frame
+    except ImportError as exc:
+        raise SystemExit(
+            f"{exc}: run this script with the project's environment, "
+            "`.venv/bin/python tests/golden/make_bias_golden.py`"
+        ) from exc
+
+    if not MODEL_ARTIFACT.is_file():
+        MODEL_ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as folder:
+            trained = model_artifact(num_round=MODEL_ROUNDS, cache_dir=Path(folder))
+            shutil.copyfile(trained, MODEL_ARTIFACT)
+        print(f"wrote {MODEL_ARTIFACT.relative_to(REPO)}")
+
+    with tarfile.open(MODEL_ARTIFACT, "r:gz") as tar:
+        member = tar.extractfile("xgboost-model")
+        assert member is not None
+        raw = member.read()
+    booster = xgboost.Booster()
+    booster.load_model(bytearray(raw))
+
+    frame = load_adult_frame("train")
+    features = frame.loc[:, list(FEATURES)].to_numpy(dtype=np.float64)
+    scores = np.asarray(booster.inplace_predict(features), dtype=np.float64)
+    # A float32 score equal to float32(threshold) would depend on the precision
+    # of the comparison; the golden labels must not.
+    assert not np.any(scores == np.float32(MODEL_THRESHOLD)), "ambiguous score"
+    labels = "".join("1" if score > MODEL_THRESHOLD else "0" for score in scores)
+    return {
+        "checksum": adult_checksum(frame),
+        "model": {
+            "path": MODEL_ARTIFACT.relative_to(REPO).as_posix(),
+            "sha256": hashlib.sha256(MODEL_ARTIFACT.read_bytes()).hexdigest(),
+            "num_round": MODEL_ROUNDS,
+            "probability_threshold": MODEL_THRESHOLD,
+        },
+        "predictions": labels,
+    }
+
+
+def _model_case(model_inputs: dict[str, Any]) -> dict[str, Any]:
+    """The walk-through bias job's case, on the golden model's labels."""
+    frame = load_adult()
+    if adult_checksum(frame) != model_inputs["checksum"]:
+        raise SystemExit("the golden Adult table differs from the walk-through's")
+    return _case(
+        "Adult walk-through bias job: facet Sex [0], label [1], group Age, "
+        "labels of the golden model (score > 0.8)",
+        {"adult": model_inputs},
+        facets=[{"name_or_index": "Sex", "value_or_threshold": [0]}],
+        group_variable="Age",
+        predicted_label="Predicted",
+    )
 
 
 # ---------------------------------------------------------------------------
