@@ -103,7 +103,7 @@ def run_job(ml_root: str | None = None) -> int:
         outcome = run_analyses(paths, env, staging=staging)
         if outcome.publishes_outputs:
             _publish(staging, paths.output_dir)
-        staging = None
+            staging = None
         write_exit_message(paths, SUCCESS_MESSAGE, failed=False)
         logger.info(
             "exit_message: %s (%.2f s in all)",
