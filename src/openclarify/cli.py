@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--output",
         default="demo-output",
-        help="folder for the walk-through's ML roots and results (default: %(default)s)",
+        help="folder for the walk-through's ML roots and results "
+        "(default: %(default)s)",
     )
     demo.add_argument(
         "--instances",
