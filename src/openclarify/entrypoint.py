@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -38,6 +39,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_TERMINATED = 143
 STAGING_PREFIX = ".openclarify-staging-"
+DASK_LOGGING_ENV = "DASK_LOGGING__DISTRIBUTED"
 
 
 @dataclass
@@ -70,7 +72,10 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.addHandler(handler)
     root.setLevel(level)
 
-    # Dask and HTTP libraries are chatty at INFO; keep their warnings.
+    # Dask and HTTP libraries are chatty at INFO; keep their warnings. Dask
+    # sets its loggers' levels from its config when it is imported, here and
+    # in every worker process it spawns, so the config says it too.
+    os.environ.setdefault(DASK_LOGGING_ENV, "warning")
     for name in ("distributed", "urllib3", "matplotlib", "fontTools", "PIL"):
         logging.getLogger(name).setLevel(logging.WARNING)
 

@@ -80,6 +80,20 @@ def run_analyses(paths: JobPaths, env: Environment, *, staging: Path) -> Outcome
         len(hosts.hosts),
         hosts.leader,
     )
+    shap = config.methods.shap
+    if (
+        shap is not None
+        and shap.save_local_shap_values
+        and len(hosts.hosts) > 1
+        and config.joinsource_name_or_index is None
+    ):
+        logger.warning(
+            "save_local_shap_values is set on %d hosts without "
+            "joinsource_name_or_index: the local values are written as part "
+            "files in input order, but set joinsource_name_or_index to match "
+            "them to input rows by an identifier",
+            len(hosts.hosts),
+        )
 
     with contextlib.ExitStack() as stack:
         endpoint = None
@@ -573,7 +587,7 @@ def _start_endpoint(
         return _Endpoint(url=name.rstrip("/"), binary=False)
 
     from openclarify.serving.model import find_model
-    from openclarify.serving.sidecar import Sidecar
+    from openclarify.serving.sidecar import Sidecar, SidecarSupervisor
 
     if predictor.endpoint_name:
         raise ConfigError(
@@ -591,6 +605,7 @@ def _start_endpoint(
             model_path, workers=workers, ready_timeout=env.sidecar_timeout
         )
         stack.enter_context(sidecar)
+        stack.enter_context(SidecarSupervisor(sidecar))
         logger.info("Model server for %s ready at %s", model_path.name, sidecar.url)
     return _Endpoint(url=sidecar.url, binary=True)
 

@@ -122,10 +122,16 @@ def free_address() -> str:
     return f"tcp://127.0.0.1:{port}"
 
 
-def own_worker_processes() -> list[int]:
-    """Return this process's live children, except multiprocessing's tracker."""
+def own_worker_processes(existing: frozenset[int] = frozenset()) -> list[int]:
+    """Return this process's live children not in ``existing``, but the tracker.
+
+    ``existing`` holds the children that were running before the test (such as
+    a session-wide model server of other tests), which are not the test's own.
+    """
     pids = []
     for child in psutil.Process().children(recursive=True):
+        if child.pid in existing:
+            continue
         with contextlib.suppress(psutil.NoSuchProcess):
             if child.status() == psutil.STATUS_ZOMBIE:
                 continue
@@ -249,6 +255,7 @@ def test_missing_host_fails_within_join_timeout() -> None:
     """Check that the leader raises ClusterError naming a host that never came."""
     layout = HostLayout(hosts=("algo-1", "algo-2", "algo-3"), current_host="algo-1")
     join_timeout = 4.0
+    existing = frozenset(own_worker_processes())
     started = time.monotonic()
 
     with pytest.raises(ClusterError, match="join_timeout=4 s") as info:
@@ -263,7 +270,7 @@ def test_missing_host_fails_within_join_timeout() -> None:
     elapsed = time.monotonic() - started
     assert "['algo-2', 'algo-3']" in str(info.value)
     assert join_timeout <= elapsed < join_timeout + 10.0
-    assert _wait_for(lambda: not own_worker_processes(), 10.0)
+    assert _wait_for(lambda: not own_worker_processes(existing), 10.0)
 
 
 def test_worker_host_gives_up_when_leader_never_appears(
@@ -272,6 +279,7 @@ def test_worker_host_gives_up_when_leader_never_appears(
     """Check that a worker host returns 1 with a clear log when no leader answers."""
     layout = HostLayout(hosts=("algo-1", "algo-2"), current_host="algo-2")
     address = free_address()
+    existing = frozenset(own_worker_processes())
     started = time.monotonic()
 
     with caplog.at_level(logging.ERROR, logger="openclarify.cluster.formation"):
@@ -283,7 +291,7 @@ def test_worker_host_gives_up_when_leader_never_appears(
     assert 2.0 <= time.monotonic() - started < 10.0
     [record] = [r for r in caplog.records if r.name.startswith("openclarify")]
     assert "could not reach the leader's scheduler at " + address in record.message
-    assert not own_worker_processes()
+    assert not own_worker_processes(existing)
 
 
 def test_worker_host_exits_nonzero_when_leader_is_killed(

@@ -173,8 +173,9 @@ def run_blocks(
         elsewhere, up to the Dask setting
         ``distributed.scheduler.allowed-failures`` times.
     **shared
-        Large arguments common to every block. Each is sent to every worker
-        once and passed to ``func`` by keyword.
+        Arguments common to every block, passed to ``func`` by keyword. Each
+        reaches every worker once, as the result of a task that the scheduler
+        recomputes if the worker holding it dies.
 
     Returns
     -------
@@ -201,12 +202,15 @@ def run_blocks(
     if n_blocks == 0:
         return []
 
-    # Large shared arguments go to every worker once, not once per task.
+    # Shared arguments travel once per worker, not once per task. Each is the
+    # result of a task of its own rather than scattered data: a worker that
+    # dies holding it makes the scheduler recompute it, where a scatter would
+    # lose it (or hang, when the worker dies during a broadcast).
+    token = uuid.uuid4().hex[:8]
     shared_futures = {
-        name: client.scatter([value], broadcast=True, hash=False)[0]
+        name: client.submit(_shared_value, value, key=f"{phase}-{token}-{name}")
         for name, value in shared.items()
     }
-    token = uuid.uuid4().hex[:8]
     position: dict[Any, tuple[int, int]] = {}
 
     def submit(number: int, attempt: int) -> Future:
@@ -251,6 +255,10 @@ def run_blocks(
 
     progress.finish()
     return results
+
+
+def _shared_value(value: T) -> T:
+    return value
 
 
 def _call_block(func: Callable[..., R], block: Any, shared: dict[str, Any]) -> R:

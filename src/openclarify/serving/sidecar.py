@@ -370,6 +370,73 @@ class Sidecar:
         process.wait()
 
 
+class SidecarSupervisor:
+    """Restart a sidecar whose server process exits while the job runs.
+
+    A background thread checks the server every ``interval`` seconds and
+    restarts it on the same port, so the predictor client's retries reach the
+    new server. After ``max_restarts`` restarts it gives up and logs why; the
+    client's requests then fail with a clear reason.
+
+    Parameters
+    ----------
+    sidecar : Sidecar
+        The running server to watch.
+    interval : float, default=0.5
+        Seconds between checks.
+    max_restarts : int, default=5
+        Restarts allowed for one job.
+    """
+
+    def __init__(
+        self, sidecar: Sidecar, *, interval: float = 0.5, max_restarts: int = 5
+    ) -> None:
+        self.sidecar = sidecar
+        self.interval = interval
+        self.max_restarts = max_restarts
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(
+            target=self._watch, name="openclarify-sidecar-supervisor", daemon=True
+        )
+
+    def __enter__(self) -> SidecarSupervisor:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=30)
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(self.interval):
+            if self.sidecar.is_alive():
+                continue
+            if self.restarts >= self.max_restarts:
+                logger.error(
+                    "Model server at %s exited again after %d restarts; giving up",
+                    self.sidecar.url,
+                    self.restarts,
+                )
+                return
+            self.restarts += 1
+            logger.warning(
+                "Model server at %s exited; restarting it (restart %d of %d)",
+                self.sidecar.url,
+                self.restarts,
+                self.max_restarts,
+            )
+            try:
+                self.sidecar.restart()
+            except ModelServerError as error:
+                logger.error("Model server restart failed: %s", error)
+
+
 class _GunicornServer(BaseApplication):
     def __init__(self, app: InvocationsApp, options: dict[str, Any]) -> None:
         self._app = app
