@@ -9,6 +9,7 @@ that ``entrypoint.py`` publishes.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -481,7 +482,7 @@ class _Leader:
 
             summary = summarize_dataset(
                 frame,
-                label=columns.label,
+                label=columns.label or _label_name(self.config, frame),
                 label_positive=_label_positive(frame, columns, self.config),
                 facets=_facet_masks(frame, columns),
                 predicted_positive=_predicted_positive(
@@ -498,6 +499,9 @@ class _Leader:
                     summary=summary,
                     local_shap=shap_outputs["local"] if shap_outputs else None,
                 )
+            # The record on disk also times the report it went into.
+            record = dataclasses.replace(record, durations=dict(self.timer.durations))
+            write_run_record(staging / "run_record.json", record)
 
 
 # -- tasks that run on Dask workers ------------------------------------------------
@@ -773,6 +777,18 @@ def _unused_name(base: str, columns: Sequence[str]) -> str:
     while name in columns:
         name, number = f"{base}_{number}", number + 1
     return name
+
+
+def _label_name(config: AnalysisConfig, frame: pd.DataFrame) -> str | None:
+    """The label column's name for the report, when the config names one."""
+    from openclarify.io.table import resolve_column
+
+    if config.label is None:
+        return None
+    try:
+        return resolve_column(config.label, tuple(frame.columns), key="label")
+    except ConfigError:
+        return None
 
 
 def _label_positive(

@@ -108,6 +108,7 @@ def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
     time.sleep(1.0)
     process.send_signal(signal.SIGTERM)
     process.stdout.read()
+    process.stdout.close()
     code = process.wait(timeout=60)
 
     assert code != 0

@@ -76,12 +76,18 @@ def facet_chart(facet: str, groups: Sequence[GroupStats]) -> bytes:
     names = [_short(group.value) for group in shown]
     rows = np.arange(len(shown))
 
-    # Left: how many rows each facet value covers.
+    from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+
+    # Left: how many rows each facet value covers, beside the rest's count.
     sizes = [group.size for group in shown]
-    size_axes.barh(rows, sizes, height=0.6, color=GROUP_COLOUR)
+    rest_sizes = [group.complement_size for group in shown]
+    size_axes.barh(rows - 0.16, sizes, height=0.32, color=GROUP_COLOUR)
+    size_axes.barh(rows + 0.16, rest_sizes, height=0.32, color=REST_COLOUR)
     size_axes.set_yticks(rows, names)
     size_axes.invert_yaxis()
-    size_axes.set_xlabel("rows in group")
+    size_axes.set_xlabel("rows, group and rest")
+    size_axes.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    size_axes.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     size_axes.set_title(_plain(f"{facet}: group sizes"), fontsize=9)
     _tidy(size_axes)
 
