@@ -32,6 +32,7 @@ from openclarify.bias.errors import (
 from openclarify.errors import ConfigError
 
 logger = logging.getLogger(__name__)
+_CLASSIFICATIONS_LOGGED: set[tuple[str, str]] = set()
 
 UNIQUENESS_THRESHOLD = 0.05
 SURPRISING_DISTINCT_VALUES = 10
@@ -99,12 +100,16 @@ def infer_data_type(series: pd.Series, values: Sequence[Any] | None = None) -> D
     ):
         data_type = DataType.CONTINUOUS
 
-    logger.info(
-        "Column %s with data uniqueness fraction %s is classified as %s",
+    # Each stage classifies the same columns again: say it once per process.
+    said = (str(series.name), data_type.name)
+    logger.log(
+        logging.DEBUG if said in _CLASSIFICATIONS_LOGGED else logging.INFO,
+        "Column %s with data uniqueness fraction %.4g is classified as %s",
         series.name,
         uniqueness,
         data_type.name,
     )
+    _CLASSIFICATIONS_LOGGED.add(said)
     surprising = (
         data_type is DataType.CONTINUOUS
         and nunique <= SURPRISING_DISTINCT_VALUES
