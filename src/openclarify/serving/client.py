@@ -305,7 +305,7 @@ class PredictorClient:
                 raise
 
         seconds = time.perf_counter() - started
-        logger.debug(
+        logger.info(
             "Predicted %d rows with %d requests in %.2f s (%.0f rows/s)",
             n_rows,
             counter.value,
