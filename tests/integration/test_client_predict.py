@@ -19,7 +19,11 @@ from openclarify.config.model import PredictorConfig
 from openclarify.demo.adult import FEATURES
 from openclarify.errors import ModelClientError, ModelServerError
 from openclarify.serving import codecs
-from openclarify.serving.client import FALLBACK_WARNING, PredictorClient
+from openclarify.serving.client import (
+    FALLBACK_WARNING,
+    PIPELINE_MIN_ROWS,
+    PredictorClient,
+)
 from openclarify.serving.sidecar import Sidecar
 
 if TYPE_CHECKING:
@@ -230,6 +234,49 @@ def test_model_error_on_one_record_names_the_record(
 
     assert "HTTP 400" in str(caught.value)
     assert "record 0" in str(caught.value)
+
+
+def _many_rows(features: np.ndarray, n_rows: int) -> np.ndarray:
+    return np.tile(features, (n_rows // len(features) + 1, 1))[:n_rows].copy()
+
+
+def test_large_calls_are_encoded_in_pieces_and_stay_in_order(
+    sidecar_wsgi: Callable[..., str], sidecar_model: SidecarModel
+) -> None:
+    """Check that a call big enough to pipeline returns every row, in order."""
+    seen: list[dict[str, Any]] = []
+    url = sidecar_wsgi(_faulty(lambda e, b: None, seen))
+    features = _many_rows(sidecar_model.features, 4 * PIPELINE_MIN_ROWS + 123)
+    features[:, 0] = np.arange(len(features)) % 97  # rows tell apart by order
+
+    with _client(url, max_concurrency=4) as client:
+        scores = client.predict(features)
+
+    expected = sidecar_model.booster.inplace_predict(features)
+    np.testing.assert_allclose(scores[:, 0], expected, rtol=1e-6)
+    assert len(seen) >= 4
+    assert sum(request["body"].count(b"\n") for request in seen) == len(features)
+
+
+def test_rejected_record_in_a_later_piece_is_named_by_its_row(
+    sidecar_wsgi: Callable[..., str], sidecar_model: SidecarModel
+) -> None:
+    """Check that the record index in a model error counts from the call's start."""
+    marker = 123456.5
+    url = sidecar_wsgi(
+        _faulty(lambda e, b: ("400 Bad", b"odd value") if b"123456.5" in b else None)
+    )
+    features = _many_rows(sidecar_model.features, 4 * PIPELINE_MIN_ROWS)
+    bad_row = 3 * PIPELINE_MIN_ROWS + 17  # in the last of four pieces
+    features[bad_row, 1] = marker
+
+    with (
+        _client(url, max_concurrency=4) as client,
+        pytest.raises(ModelClientError) as caught,
+    ):
+        client.predict(features)
+
+    assert f"record {bad_row}:" in str(caught.value)
 
 
 def test_missing_results_raise_expected_versus_got(

@@ -49,6 +49,8 @@ BACKOFF_CAP_SECONDS = 8.0
 
 # Below this many bytes a call is not split across in-flight requests.
 MIN_SPLIT_BYTES = 64 * 1024
+# Calls of at least this many rows per in-flight slot are encoded in pieces.
+PIPELINE_MIN_ROWS = 4096
 
 RECORD_TOO_LARGE = (
     "record {index} encodes to {size} bytes, above max_payload_bytes="
@@ -96,7 +98,9 @@ class PredictorClient:
     -----
     A call whose payload is larger than ``MIN_SPLIT_BYTES`` is cut into at
     least ``max_concurrency`` batches so the requests overlap; each batch
-    stays under ``max_payload_bytes``. The client can be pickled (for Dask
+    stays under ``max_payload_bytes``. A call of many rows is encoded in
+    ``max_concurrency`` pieces, one per thread, so that sending starts before
+    the whole call is encoded. The client can be pickled (for Dask
     workers); connections are not carried over.
     """
 
@@ -276,33 +280,30 @@ class PredictorClient:
         n_rows = len(features)
         if n_rows == 0:
             return []
-        try:
-            encoded = codecs.encode_records(
-                features,
-                content_type=self.content_type,
-                feature_names=self.feature_names,
-                content_template=self.predictor.content_template,
-                record_template=self.predictor.record_template,
-            )
-        except (ValueError, TypeError) as exc:
-            raise self._encoding_error(exc) from exc
-        batches = self._cut(encoded)
-
         counter = _Counter()
-        if len(batches) == 1:
-            parts = [self._predict_batch(encoded, *batches[0], read, counter)]
+        n_chunks = self.max_concurrency if n_rows >= self._pipeline_rows() else 1
+        if n_chunks == 1:
+            encoded = self._encode(features)
+            batches = self._cut(encoded)
+            if len(batches) == 1:
+                parts = [self._predict_batch(encoded, *batches[0], read, counter)]
+            else:
+                parts = self._in_parallel(
+                    [
+                        (self._predict_batch, encoded, start, stop, read, counter)
+                        for start, stop in batches
+                    ]
+                )
         else:
-            pool = self._executor()
-            futures = [
-                pool.submit(self._predict_batch, encoded, start, stop, read, counter)
-                for start, stop in batches
-            ]
-            try:
-                parts = [future.result() for future in futures]
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
+            # Each thread encodes its own share of the rows, so the first
+            # requests are out while the others are still being encoded.
+            bounds = np.linspace(0, n_rows, n_chunks + 1).astype(int)
+            parts = self._in_parallel(
+                [
+                    (self._predict_rows, features, int(lo), int(hi), read, counter)
+                    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+                ]
+            )
 
         seconds = time.perf_counter() - started
         logger.info(
@@ -313,6 +314,52 @@ class PredictorClient:
             n_rows / seconds if seconds > 0 else float("inf"),
         )
         return parts
+
+    def _pipeline_rows(self) -> int:
+        # Below this many rows one encoding pass costs too little to overlap.
+        return max(self.max_concurrency, 2) * PIPELINE_MIN_ROWS
+
+    def _encode(self, features: np.ndarray | pd.DataFrame) -> codecs.EncodedRecords:
+        try:
+            return codecs.encode_records(
+                features,
+                content_type=self.content_type,
+                feature_names=self.feature_names,
+                content_template=self.predictor.content_template,
+                record_template=self.predictor.record_template,
+            )
+        except (ValueError, TypeError) as exc:
+            raise self._encoding_error(exc) from exc
+
+    def _in_parallel(self, calls: list[tuple[Any, ...]]) -> list[np.ndarray]:
+        pool = self._executor()
+        futures = [pool.submit(*call) for call in calls]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+    def _predict_rows(
+        self,
+        features: np.ndarray | pd.DataFrame,
+        lo: int,
+        hi: int,
+        read: Reader,
+        counter: _Counter,
+    ) -> np.ndarray:
+        """Encode rows ``lo:hi`` and predict them batch by batch."""
+        if isinstance(features, pd.DataFrame):
+            rows: np.ndarray | pd.DataFrame = features.iloc[lo:hi]
+        else:
+            rows = features[lo:hi]
+        encoded = self._encode(rows)
+        parts = [
+            self._predict_batch(encoded, start, stop, read, counter, offset=lo)
+            for start, stop in self._cut(encoded, spread=False, offset=lo)
+        ]
+        return np.concatenate(parts, axis=0)
 
     def _encoding_error(self, exc: Exception) -> ClientError:
         text = str(exc)
@@ -330,7 +377,9 @@ class PredictorClient:
             "or JSON content types). Exclude or encode the text columns."
         )
 
-    def _cut(self, encoded: codecs.EncodedRecords) -> list[tuple[int, int]]:
+    def _cut(
+        self, encoded: codecs.EncodedRecords, *, spread: bool = True, offset: int = 0
+    ) -> list[tuple[int, int]]:
         n_records = encoded.n_records
         if encoded.one_per_request:
             return [(i, i + 1) for i in range(n_records)]
@@ -342,15 +391,17 @@ class PredictorClient:
             index = int(too_large[0])
             raise ModelClientError(
                 RECORD_TOO_LARGE.format(
-                    index=index, size=int(sizes[index]), limit=self.max_payload_bytes
+                    index=index + offset,
+                    size=int(sizes[index]),
+                    limit=self.max_payload_bytes,
                 )
             )
 
         # Spread a large call over the in-flight slots, within the limit.
         total = int(sizes.sum())
-        if total > MIN_SPLIT_BYTES:
-            spread = max(math.ceil(total / self.max_concurrency), MIN_SPLIT_BYTES)
-            budget = min(budget, spread)
+        if spread and total > MIN_SPLIT_BYTES:
+            share = max(math.ceil(total / self.max_concurrency), MIN_SPLIT_BYTES)
+            budget = min(budget, share)
 
         cumulative = np.cumsum(sizes)
         batches = []
@@ -379,6 +430,8 @@ class PredictorClient:
         stop: int,
         read: Reader,
         counter: _Counter,
+        *,
+        offset: int = 0,
     ) -> np.ndarray:
         n_records = stop - start
         try:
@@ -387,7 +440,7 @@ class PredictorClient:
             if n_records == 1:
                 raise self._rejected_error(exc) from None
             logger.warning(FALLBACK_WARNING)
-            return self._per_record(encoded, start, stop, read, counter)
+            return self._per_record(encoded, start, stop, read, counter, offset=offset)
         return read(body, n_records)
 
     def _per_record(
@@ -397,13 +450,15 @@ class PredictorClient:
         stop: int,
         read: Reader,
         counter: _Counter,
+        *,
+        offset: int = 0,
     ) -> np.ndarray:
         parts = []
         for index in range(start, stop):
             try:
                 body = self._send(encoded.body(index, index + 1), 1, counter)
             except _Rejected as exc:
-                raise self._rejected_error(exc, index=index) from None
+                raise self._rejected_error(exc, index=index + offset) from None
             parts.append(read(body, 1))
         return np.concatenate(parts, axis=0)
 
