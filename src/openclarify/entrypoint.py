@@ -100,6 +100,7 @@ def run_job(ml_root: str | None = None) -> int:
     logger.info("openclarify job starting; ML root %s", paths.root)
 
     previous = _install_signal_handlers()
+    _LATE_SIGNALS.clear()
     staging: Path | None = None
     try:
         from openclarify.job import run_analyses
@@ -109,6 +110,11 @@ def run_job(ml_root: str | None = None) -> int:
         if outcome.publishes_outputs:
             _publish(staging, paths.output_dir)
             staging = None
+        if _LATE_SIGNALS:
+            logger.info(
+                "Signal %d arrived after the results were complete; not a failure",
+                _LATE_SIGNALS[0],
+            )
         write_exit_message(paths, SUCCESS_MESSAGE, failed=False)
         logger.info(
             "exit_message: %s (%.2f s in all)",
@@ -161,6 +167,29 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise JobTerminated(signum)
+
+
+_LATE_SIGNALS: list[int] = []
+
+
+def _on_late_signal(signum: int, frame: FrameType | None) -> None:
+    _LATE_SIGNALS.append(signum)
+
+
+def results_complete() -> None:
+    """Say that every result is written: a signal from now on is not a failure.
+
+    Called by the leader once the outputs are in the staging folder, before it
+    stops the cluster and the model server. A SIGTERM that arrives while they
+    stop (``docker compose up --exit-code-from`` sends one as soon as a worker
+    host exits) no longer interrupts that clean-up; the job still publishes
+    its results and ends with status 0.
+    """
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        # Outside the main thread (a test calling run_job) no handler is set.
+        with contextlib.suppress(ValueError):
+            if signal.getsignal(signum) is _on_signal:
+                signal.signal(signum, _on_late_signal)
 
 
 def _install_signal_handlers() -> dict[int, object]:

@@ -25,7 +25,7 @@ import pandas as pd
 from openclarify import __version__
 from openclarify.config import AnalysisConfig, load_config
 from openclarify.config.model import PredictorConfig
-from openclarify.entrypoint import PhaseTimer
+from openclarify.entrypoint import PhaseTimer, results_complete
 from openclarify.errors import ConfigError
 from openclarify.runtime import (
     Environment,
@@ -199,6 +199,9 @@ class _Leader:
                 config_path=config_path,
                 started_at=started_at,
             )
+        # Stopping the cluster and the model server comes next; a signal that
+        # arrives meanwhile no longer costs the finished results.
+        results_complete()
 
     # -- cluster and model calls ---------------------------------------------
 

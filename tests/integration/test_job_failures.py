@@ -118,6 +118,46 @@ def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
     assert _wait_for_no_live_members(process.pid, timeout=10.0)
 
 
+def test_sigterm_after_the_results_are_written_is_not_a_failure(
+    tmp_path: Path,
+) -> None:
+    """Check that SIGTERM while the helpers stop still publishes, exit 0.
+
+    ``docker compose up --exit-code-from algo-1`` sends SIGTERM to the leader
+    as soon as a worker host exits, which happens while the leader stops its
+    cluster and model server.
+    """
+    root = prepare_ml_root(
+        tmp_path / "ml", job="explainability", rows=300, num_round=20
+    )
+    with subprocess.Popen(
+        [sys.executable, "-m", "openclarify", "run", "--ml-root", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        assert process.stdout is not None
+        seen = []
+        for line in process.stdout:
+            seen.append(line)
+            if "Writing the outputs: finished" in line:
+                process.send_signal(signal.SIGTERM)
+                break
+        seen.append(process.stdout.read())
+        code = process.wait(timeout=60)
+
+    log = "".join(seen)
+    assert code == 0, log[-3000:]
+    assert "arrived after the results were complete" in log
+    assert (root / "output/message").read_text().startswith("Completed")
+    assert not (root / "output/failure").exists()
+    output = root / "processing/output"
+    assert (output / "analysis.json").is_file()
+    assert not [path for path in output.iterdir() if path.name.startswith(".")]
+    assert _wait_for_no_live_members(process.pid, timeout=10.0)
+
+
 def _wait_for_no_live_members(pgid: int, *, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while True:
