@@ -11,6 +11,7 @@ not either.
 from __future__ import annotations
 
 import logging
+import pickle
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -27,6 +28,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 PROGRESS_INTERVAL = 2.0
+# Shared arguments up to this pickled size are sent with every task.
+SHARED_INLINE_BYTES = 1 << 20
 RETRY_WARNING = "%s: block %d failed (attempt %d, %d retries allowed): %s; retrying"
 
 _BAD_BLOCK_ROWS = (
@@ -173,9 +176,10 @@ def run_blocks(
         elsewhere, up to the Dask setting
         ``distributed.scheduler.allowed-failures`` times.
     **shared
-        Arguments common to every block, passed to ``func`` by keyword. Each
-        reaches every worker once, as the result of a task that the scheduler
-        recomputes if the worker holding it dies.
+        Arguments common to every block, passed to ``func`` by keyword. One
+        that pickles to at most ``SHARED_INLINE_BYTES`` goes with every task;
+        a larger one reaches every worker once, as the result of a task that
+        the scheduler recomputes if the worker holding it dies.
 
     Returns
     -------
@@ -202,14 +206,21 @@ def run_blocks(
     if n_blocks == 0:
         return []
 
-    # Shared arguments travel once per worker, not once per task. Each is the
+    # Small shared arguments ride along with every task, so any worker can
+    # take any block. A large one travels once per worker instead, as the
     # result of a task of its own rather than scattered data: a worker that
     # dies holding it makes the scheduler recompute it, where a scatter would
     # lose it (or hang, when the worker dies during a broadcast).
     token = uuid.uuid4().hex[:8]
+    inline = {
+        name: value
+        for name, value in shared.items()
+        if _pickled_size(value) <= SHARED_INLINE_BYTES
+    }
     shared_futures = {
         name: client.submit(_shared_value, value, key=f"{phase}-{token}-{name}")
         for name, value in shared.items()
+        if name not in inline
     }
     position: dict[Any, tuple[int, int]] = {}
 
@@ -218,6 +229,7 @@ def run_blocks(
             _call_block,
             func,
             blocks[number],
+            inline,
             shared_futures,
             key=f"{phase}-{token}-{number}-{attempt}",
             pure=False,
@@ -261,8 +273,20 @@ def _shared_value(value: T) -> T:
     return value
 
 
-def _call_block(func: Callable[..., R], block: Any, shared: dict[str, Any]) -> R:
-    return func(block, **shared)
+def _call_block(
+    func: Callable[..., R],
+    block: Any,
+    inline: dict[str, Any],
+    shared: dict[str, Any],
+) -> R:
+    return func(block, **inline, **shared)
+
+
+def _pickled_size(value: Any) -> int:
+    try:
+        return len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # not picklable here: let Dask's serialisers handle it
+        return SHARED_INLINE_BYTES + 1
 
 
 class _Progress:
