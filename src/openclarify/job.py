@@ -199,9 +199,9 @@ class _Leader:
                 config_path=config_path,
                 started_at=started_at,
             )
-        # Stopping the cluster and the model server comes next; a signal that
-        # arrives meanwhile no longer costs the finished results.
-        results_complete()
+            # Stopping the cluster and the model server comes next; a signal
+            # that arrives meanwhile no longer costs the finished results.
+            results_complete()
 
     # -- cluster and model calls ---------------------------------------------
 
