@@ -100,3 +100,7 @@ def test_explainability_job(explain_root: Path) -> None:
 
     for name in ("report.html", "report.pdf", "report.ipynb", "run_record.json"):
         assert (output / name).is_file()
+    # An explanation-only job still names its label column in the report.
+    assert "Label column: Target." in (output / "report.html").read_text()
+    record = json.loads((output / "run_record.json").read_text())
+    assert "Writing the report" in record["durations"]
