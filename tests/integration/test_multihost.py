@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import signal
 import socket
@@ -18,9 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -106,25 +103,6 @@ def read_local_shap(output: Path) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-def assert_same_analysis(actual: Any, expected: Any, where: str = "") -> None:
-    """Compare two analysis.json documents, numbers to 1e-9 relative."""
-    if isinstance(expected, dict):
-        assert isinstance(actual, dict) and sorted(actual) == sorted(expected), where
-        for key in expected:
-            assert_same_analysis(actual[key], expected[key], f"{where}.{key}")
-    elif isinstance(expected, list):
-        assert isinstance(actual, list) and len(actual) == len(expected), where
-        for number, (left, right) in enumerate(zip(actual, expected, strict=True)):
-            assert_same_analysis(left, right, f"{where}[{number}]")
-    elif isinstance(expected, float) and not isinstance(actual, bool):
-        assert isinstance(actual, (int, float)), where
-        assert math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-12) or (
-            math.isnan(actual) and math.isnan(expected)
-        ), where
-    else:
-        assert actual == expected, where
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -157,12 +135,11 @@ def test_multi_host_run_matches_one_host(
     output = leader / "processing" / "output"
     actual = json.loads((output / "analysis.json").read_text())
     expected = json.loads((one_host_output / "analysis.json").read_text())
-    assert_same_analysis(actual, expected)
+    # Block seeds come from the job seed and the block number: the hosts'
+    # results are the same to the last bit, not merely close.
+    assert actual == expected
 
+    # The part files, in part order, hold the one-host rows in input order.
     many = read_local_shap(output)
     one = read_local_shap(one_host_output)
-    assert list(many.columns) == list(one.columns)
-    columns = list(one.columns)
-    many = many.sort_values(columns).reset_index(drop=True)
-    one = one.sort_values(columns).reset_index(drop=True)
-    np.testing.assert_allclose(many.to_numpy(), one.to_numpy(), rtol=1e-9)
+    pd.testing.assert_frame_equal(many, one, check_exact=True)
