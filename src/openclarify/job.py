@@ -477,7 +477,6 @@ class _Leader:
             start_time=started_at.isoformat(),
             durations=dict(self.timer.durations),
         )
-        write_run_record(staging / "run_record.json", record)
 
         report = self.config.methods.report
         if report is not None:
@@ -504,7 +503,7 @@ class _Leader:
                 )
             # The record on disk also times the report it went into.
             record = dataclasses.replace(record, durations=dict(self.timer.durations))
-            write_run_record(staging / "run_record.json", record)
+        write_run_record(staging / "run_record.json", record)
 
 
 # -- tasks that run on Dask workers ------------------------------------------------

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 import psutil
 import pytest
@@ -93,23 +96,15 @@ def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
     config["methods"]["shap"]["num_samples"] = 4000
     _config_path(root).write_text(json.dumps(config))
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "openclarify", "run", "--ml-root", str(root)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 120
-    for line in process.stdout:
-        if "Computing Kernel SHAP: starting" in line or time.monotonic() > deadline:
-            break
-    time.sleep(1.0)
-    process.send_signal(signal.SIGTERM)
-    process.stdout.read()
-    process.stdout.close()
-    code = process.wait(timeout=60)
+    with _running_job(root) as (process, stdout):
+        deadline = time.monotonic() + 120
+        for line in stdout:
+            if "Computing Kernel SHAP: starting" in line or time.monotonic() > deadline:
+                break
+        time.sleep(1.0)
+        process.send_signal(signal.SIGTERM)
+        stdout.read()
+        code = process.wait(timeout=60)
 
     assert code != 0
     assert "Signal 15" in (root / "output/failure").read_text()
@@ -130,21 +125,14 @@ def test_sigterm_after_the_results_are_written_is_not_a_failure(
     root = prepare_ml_root(
         tmp_path / "ml", job="explainability", rows=300, num_round=20
     )
-    with subprocess.Popen(
-        [sys.executable, "-m", "openclarify", "run", "--ml-root", str(root)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    ) as process:
-        assert process.stdout is not None
+    with _running_job(root) as (process, stdout):
         seen = []
-        for line in process.stdout:
+        for line in stdout:
             seen.append(line)
             if "Writing the outputs: finished" in line:
                 process.send_signal(signal.SIGTERM)
                 break
-        seen.append(process.stdout.read())
+        seen.append(stdout.read())
         code = process.wait(timeout=60)
 
     log = "".join(seen)
@@ -156,6 +144,29 @@ def test_sigterm_after_the_results_are_written_is_not_a_failure(
     assert (output / "analysis.json").is_file()
     assert not [path for path in output.iterdir() if path.name.startswith(".")]
     assert _wait_for_no_live_members(process.pid, timeout=10.0)
+
+
+@contextlib.contextmanager
+def _running_job(
+    root: Path,
+) -> Iterator[tuple[subprocess.Popen[str], TextIO]]:
+    """Run ``openclarify run`` in its own process group; yield it and its log.
+
+    A test that fails or times out does not leave the job running.
+    """
+    with subprocess.Popen(
+        [sys.executable, "-m", "openclarify", "run", "--ml-root", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        assert process.stdout is not None
+        try:
+            yield process, process.stdout
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def _wait_for_no_live_members(pgid: int, *, timeout: float) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
+import pandas as pd
 from distributed import Client, Future, as_completed
 
 from openclarify.errors import ClientError
@@ -283,6 +284,13 @@ def _call_block(
 
 
 def _pickled_size(value: Any) -> int:
+    # Arrays and frames tell their size without being pickled an extra time.
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, pd.DataFrame):
+        return int(value.memory_usage(deep=True).sum())
+    if isinstance(value, pd.Series):
+        return int(value.memory_usage(deep=True))
     try:
         return len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     except Exception:  # not picklable here: let Dask's serialisers handle it

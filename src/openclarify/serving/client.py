@@ -281,8 +281,8 @@ class PredictorClient:
         if n_rows == 0:
             return []
         counter = _Counter()
-        n_chunks = self.max_concurrency if n_rows >= self._pipeline_rows() else 1
-        if n_chunks == 1:
+        n_chunks = self.max_concurrency
+        if n_chunks == 1 or n_rows < n_chunks * PIPELINE_MIN_ROWS:
             encoded = self._encode(features)
             batches = self._cut(encoded)
             if len(batches) == 1:
@@ -314,10 +314,6 @@ class PredictorClient:
             n_rows / seconds if seconds > 0 else float("inf"),
         )
         return parts
-
-    def _pipeline_rows(self) -> int:
-        # Below this many rows one encoding pass costs too little to overlap.
-        return max(self.max_concurrency, 2) * PIPELINE_MIN_ROWS
 
     def _encode(self, features: np.ndarray | pd.DataFrame) -> codecs.EncodedRecords:
         try:
